@@ -1,0 +1,1 @@
+"""The article's history, one replica module per page under ``docs/history/``."""

@@ -1,0 +1,1 @@
+"""The article's training topics, one module per page under ``docs/training/``."""
