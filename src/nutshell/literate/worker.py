@@ -105,7 +105,9 @@ def _save_figures(out: Path, cell_index: int, events: list) -> None:
 def _where(exc: BaseException, page_file: str, cells, rel_md: str) -> dict:
     frames = traceback.extract_tb(exc.__traceback__)
     page_frames = [f for f in frames if f.filename == page_file]
-    line = page_frames[-1].lineno if page_frames else None
+    # The statement of the running cell (the outermost page frame); deeper page frames, such
+    # as a function defined in an earlier cell, are in the traceback below it.
+    line = page_frames[0].lineno if page_frames else None
     cell = None
     if line is not None:
         cell = next((c.index for c in cells if c.fence_line < line < c.end_line), None)
