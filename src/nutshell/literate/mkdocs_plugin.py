@@ -28,6 +28,35 @@ log = logging.getLogger("mkdocs.plugins.nutshell")
 class _Options(Config):
     execute = c.Type(bool, default=True)
     claims_page = c.Type(str, default="claims.md")
+    # Page order in the navigation (the article's order); unlisted pages follow, by name.
+    order = c.Type(dict, default={})
+    # Shared helper modules that get an API reference page besides the paired modules.
+    helpers = c.Type(list, default=[])
+
+
+def nav_label(page: Page) -> str:
+    """A short navigation label: the page's title up to its first colon."""
+    return page.title.split(":")[0].strip()
+
+
+def ordered(pages: list[Page], order: dict) -> dict[str, list[Page]]:
+    """Pages grouped by section, in ``order`` first, then by name."""
+    groups: dict[str, list[Page]] = {}
+    for page in pages:
+        groups.setdefault(page.name.split("/")[0], []).append(page)
+    for section, items in groups.items():
+        rank = {topic: i for i, topic in enumerate(order.get(section, []))}
+        items.sort(key=lambda p: (rank.get(p.name.split("/")[1], len(rank)), p.name))
+    return groups
+
+
+def reference_markdown(module: str, page: Page | None) -> str:
+    """A generated API page: the module's public objects, and a link to its page."""
+    lines = [f"# `{module}`", ""]
+    if page is not None:
+        lines += [f"The module of the page [{page.title}](../{page.name}.md).", ""]
+    lines += [f"::: {module}", "    options:", "      show_root_heading: false", ""]
+    return "\n".join(lines)
 
 
 def claims_markdown(results: dict, build_seconds: float) -> str:
@@ -68,6 +97,21 @@ def claims_markdown(results: dict, build_seconds: float) -> str:
     return "\n".join(lines)
 
 
+EVENTS_MARKER = "<!-- nutshell:events -->"
+
+
+def events_table() -> str:
+    """The history's events, from the one table in ``nutshell.history.ai_winter``."""
+    import importlib
+
+    try:
+        module = importlib.reload(importlib.import_module("nutshell.history.ai_winter"))
+    except ImportError:
+        log.warning("nutshell: nutshell.history.ai_winter is missing; no events table")
+        return ""
+    return module.events_markdown(base="")
+
+
 class NutshellPlugin(BasePlugin[_Options]):
     def on_config(self, config):
         self.root = Path(config.config_file_path).resolve().parent
@@ -75,7 +119,36 @@ class NutshellPlugin(BasePlugin[_Options]):
         self.pages: dict[str, Page] = {}
         if os.environ.get("NUTSHELL_EXECUTE", "").lower() in ("0", "false", "no"):
             self.config.execute = False
+        if not config.nav:
+            config.nav = self._nav()
         return config
+
+    def _reference_pages(self) -> dict[str, tuple[str, Page | None]]:
+        """``reference/<module>.md`` -> (module, its page) for helpers and paired modules."""
+        refs = {f"reference/{m}.md": (f"nutshell.{m}", None) for m in self.config.helpers}
+        for page in discover(self.root):
+            refs[f"reference/{page.name.replace('/', '.')}.md"] = (page.module, page)
+        return refs
+
+    def _nav(self) -> list:
+        groups = ordered(discover(self.root), self.config.order)
+        nav: list = [{"Home": "index.md"}]
+        titles = {"history": "History", "training": "Training"}
+        for section in sorted(groups, key=lambda s: list(titles).index(s) if s in titles else 9):
+            items: list = []
+            if (self.root / "docs" / section / "index.md").exists():
+                items.append({"Overview": f"{section}/index.md"})
+            items += [{nav_label(p): f"{p.name}.md"} for p in groups[section]]
+            nav.append({titles.get(section, section.title()): items})
+        nav.append({"Claims": self.config.claims_page})
+        refs = (
+            [{"Overview": "reference/index.md"}]
+            if (self.root / "docs" / "reference" / "index.md").exists()
+            else []
+        )
+        refs += [{module: uri} for uri, (module, _) in self._reference_pages().items()]
+        nav.append({"API reference": refs})
+        return nav
 
     def on_files(self, files: Files, config) -> Files:
         pages = discover(self.root)
@@ -96,9 +169,14 @@ class NutshellPlugin(BasePlugin[_Options]):
                     files.append(File.generated(config, uri, abs_src_path=str(out_file)))
         content = claims_markdown(self.results, time.perf_counter() - started)
         files.append(File.generated(config, self.config.claims_page, content=content))
+        for uri, (module, page) in self._reference_pages().items():
+            if files.get_file_from_path(uri) is None:
+                files.append(File.generated(config, uri, content=reference_markdown(module, page)))
         return files
 
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
+        if EVENTS_MARKER in markdown:
+            markdown = markdown.replace(EVENTS_MARKER, events_table())
         paired = self.pages.get(page.file.src_uri)
         if paired is None:
             return markdown

@@ -49,7 +49,7 @@ from nutshell.device import resolve
 
 
 def accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
-    """Share of rows whose highest score is the label: $\\frac{1}{N}\\sum_i [\\arg\\max_k z_{ik} = y_i]$."""
+    r"""Share of rows whose highest score is the label: $\frac{1}{N}\sum_i [\arg\max_k z_{ik} = y_i]$."""
     return (scores.argmax(dim=1) == labels).float().mean().item()
 
 
@@ -74,6 +74,7 @@ def accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
 # - **checkpoints**: written atomically after each epoch and loaded with `weights_only=True`; a
 #   run interrupted at any epoch and started again resumes exactly where it stopped.
 #
+
 
 # %%
 @dataclass
@@ -333,7 +334,7 @@ def fit(
 #
 #
 # class TwoParameters(nn.Module):
-#     """$p = \\sigma(w_1 x + w_2)$, started at the article's point $(-0.37, 1.14)$."""
+#     r"""$p = \sigma(w_1 x + w_2)$, started at the article's point $(-0.37, 1.14)$."""
 #
 #     def __init__(self):
 #         super().__init__()

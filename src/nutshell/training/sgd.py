@@ -55,16 +55,16 @@ def _check_number(name: str, value: Any, low: float = 0.0) -> float:
 
 
 class SGD(torch.optim.Optimizer):
-    """Plain stochastic gradient descent, from scratch; matches ``torch.optim.SGD``.
+    r"""Plain stochastic gradient descent, from scratch; matches ``torch.optim.SGD``.
 
-    With gradient $g$, learning rate $\\eta$ and weight decay $\\lambda$:
-    $g \\leftarrow -g$ if ``maximize``; $g \\leftarrow g + \\lambda\\theta$;
-    $\\theta \\leftarrow \\theta - \\eta g$.
+    With gradient $g$, learning rate $\eta$ and weight decay $\lambda$:
+    $g \leftarrow -g$ if ``maximize``; $g \leftarrow g + \lambda\theta$;
+    $\theta \leftarrow \theta - \eta g$.
 
     Args:
         params: parameters, or dicts defining parameter groups (each may set its own options).
-        lr: learning rate $\\eta \\ge 0$.
-        weight_decay: $\\lambda \\ge 0$, the coefficient of the L2 penalty's gradient.
+        lr: learning rate $\eta \ge 0$.
+        weight_decay: $\lambda \ge 0$, the coefficient of the L2 penalty's gradient.
         maximize: ascend the objective instead of descending it.
 
     Raises:
@@ -172,6 +172,7 @@ class SGD(torch.optim.Optimizer):
 # `torch.func` gives every example's gradient in one vectorised call; a minibatch gradient is then
 # the mean over a random subset, drawn with replacement.
 #
+#
 
 
 # %%
@@ -181,13 +182,13 @@ def per_example_gradients(
     x: torch.Tensor,
     y: torch.Tensor,
 ) -> torch.Tensor:
-    """Row ``i`` is $\\nabla_\\theta \\ell(\\theta; x_i, y_i)$, flattened, for every example."""
+    r"""Row ``i`` is $\nabla_\theta \ell(\theta; x_i, y_i)$, flattened, for every example."""
     grad = torch.func.grad(loss)
     return torch.func.vmap(grad, in_dims=(None, 0, 0))(theta, x, y).reshape(len(x), -1)
 
 
 def minibatch_error(grads: torch.Tensor, batch: int, draws: int, gen: torch.Generator) -> float:
-    """Mean of $\\lVert g_b - \\nabla L\\rVert^2$ over ``draws`` random batches of size ``batch``."""
+    r"""Mean of $\lVert g_b - \nabla L\rVert^2$ over ``draws`` random batches of size ``batch``."""
     if not 1 <= batch:
         raise ValueError(f"batch must be >= 1, got {batch}")
     full = grads.mean(0)
@@ -260,11 +261,12 @@ def minibatch_error(grads: torch.Tensor, batch: int, draws: int, gen: torch.Gene
 # $(1, 10^{-6})$ with the exact gradient, from a start well off the ridge, and with the exact gradient
 # plus Gaussian noise of the size a minibatch would add.
 #
+#
 
 
 # %%
 def saddle(theta: torch.Tensor) -> torch.Tensor:
-    """$f(u, v) = u^2 + v^4/4 - v^2/2$: a saddle at the origin, minima at $(0, \\pm 1)$."""
+    r"""$f(u, v) = u^2 + v^4/4 - v^2/2$: a saddle at the origin, minima at $(0, \pm 1)$."""
     u, v = theta[..., 0], theta[..., 1]
     return u**2 + v**4 / 4 - v**2 / 2
 
