@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from pathlib import Path
 
@@ -97,6 +98,42 @@ def claims_markdown(results: dict, build_seconds: float) -> str:
     return "\n".join(lines)
 
 
+def usages(pages: list[Page]) -> dict[str, set[str]]:
+    """``"nutshell.x.Name"`` -> names of the pages whose code imports or uses it.
+
+    Read from the pages' code cells (``from nutshell.x import Name`` and ``nutshell.x.Name``),
+    so the "Used on" lists of the API pages are generated, never maintained by hand.
+    """
+    import ast
+
+    used: dict[str, set[str]] = {}
+    for page in pages:
+        for cell in page.cells:
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                names = []
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("nutshell"):
+                    names = [f"{node.module}.{a.name}" for a in node.names]
+                elif isinstance(node, ast.Attribute):
+                    parts = []
+                    cur = node
+                    while isinstance(cur, ast.Attribute):
+                        parts.append(cur.attr)
+                        cur = cur.value
+                    if isinstance(cur, ast.Name) and cur.id == "nutshell":
+                        names = [".".join(["nutshell", *reversed(parts)])]
+                for name in names:
+                    if not name.startswith(page.module + "."):
+                        used.setdefault(name, set()).add(page.name)
+    return used
+
+
+_HEADING = re.compile(r'(<h[2-4] id="(nutshell\.[\w.]+)"[^>]*>.*?</h[2-4]>)', re.S)
+
+
 EVENTS_MARKER = "<!-- nutshell:events -->"
 
 
@@ -153,6 +190,8 @@ class NutshellPlugin(BasePlugin[_Options]):
     def on_files(self, files: Files, config) -> Files:
         pages = discover(self.root)
         self.pages = {f"{p.name}.md": p for p in pages}
+        self.used = usages(pages)
+        self.titles = {p.name: nav_label(p) for p in pages}
         self.results = {}
         started = time.perf_counter()
         if self.config.execute:
@@ -173,6 +212,23 @@ class NutshellPlugin(BasePlugin[_Options]):
             if files.get_file_from_path(uri) is None:
                 files.append(File.generated(config, uri, content=reference_markdown(module, page)))
         return files
+
+    def on_page_content(self, html: str, page, config, files) -> str:
+        if not page.file.src_uri.startswith("reference/"):
+            return html
+        from mkdocs.utils import get_relative_url
+
+        def add(match: re.Match) -> str:
+            users = sorted(self.used.get(match.group(2), ()))
+            if not users:
+                return match.group(1)
+            links = ", ".join(
+                f'<a href="{get_relative_url(name + "/", page.url)}">{self.titles.get(name, name)}</a>'
+                for name in users
+            )
+            return match.group(1) + f'<p class="nutshell-used-on">Used on: {links}</p>'
+
+        return _HEADING.sub(add, html)
 
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
         if EVENTS_MARKER in markdown:
