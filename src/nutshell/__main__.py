@@ -84,6 +84,17 @@ def _list(args) -> int:
     return 0
 
 
+def _verify(args) -> int:
+    from nutshell.literate.report import verify
+
+    text, ok = verify(jobs=args.jobs, title=args.title)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"report written to {args.out}")
+    print(text)
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nutshell", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -95,8 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("page", help="e.g. training/sgd")
     p.add_argument("--out", help="folder for the figures (default ./nutshell-figures/PAGE)")
     sub.add_parser("list", help="list the pages and their last run")
+    p = sub.add_parser("verify", help="run every page afresh and write a report")
+    p.add_argument("--out", help="write the Markdown report there")
+    p.add_argument("--jobs", type=int, default=None, help="pages at once (default: cores)")
+    p.add_argument("--title", default="Verified on this machine")
     args = parser.parse_args(argv)
-    return {"check": _check, "sync": _sync, "run": _run, "list": _list}[args.command](args)
+    return {"check": _check, "sync": _sync, "run": _run, "list": _list, "verify": _verify}[
+        args.command
+    ](args)
 
 
 if __name__ == "__main__":
