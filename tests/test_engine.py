@@ -86,8 +86,13 @@ def env(monkeypatch, tmp_path):
     return monkeypatch
 
 
+def _pythonpath(root: Path) -> str:
+    """The copied package first, then whatever the caller's path holds (installed deps)."""
+    return os.pathsep.join(filter(None, [str(root / "src"), os.environ.get("PYTHONPATH")]))
+
+
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, NUTSHELL_ROOT=str(root), PYTHONPATH=str(root / "src"))
+    env = dict(os.environ, NUTSHELL_ROOT=str(root), PYTHONPATH=_pythonpath(root))
     return subprocess.run(
         [sys.executable, "-m", "nutshell", *args], capture_output=True, text=True, env=env
     )
@@ -338,7 +343,7 @@ def test_render_strips_jupytext_keys_and_inserts_outputs(tmp_path, env):
 def test_pytest_collects_pages_and_reports_the_failing_line(tmp_path, env):
     root = make_project(tmp_path, {"training/good": GOOD, "training/bad": BAD})
     (root / "conftest.py").write_text('pytest_plugins = ["nutshell.literate.pytest_plugin"]\n')
-    environ = dict(os.environ, NUTSHELL_ROOT=str(root), PYTHONPATH=str(root / "src"))
+    environ = dict(os.environ, NUTSHELL_ROOT=str(root), PYTHONPATH=_pythonpath(root))
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "docs"],
         cwd=root,

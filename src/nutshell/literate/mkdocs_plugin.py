@@ -19,6 +19,7 @@ from mkdocs.config.base import Config
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
+from .notebook import to_notebook
 from .pages import Page, discover
 from .render import render
 from .runner import library_versions, run_pages
@@ -135,6 +136,22 @@ _HEADING = re.compile(r'(<h[2-4] id="(nutshell\.[\w.]+)"[^>]*>.*?</h[2-4]>)', re
 
 
 EVENTS_MARKER = "<!-- nutshell:events -->"
+CARDS_MARKER = "<!-- nutshell:cards -->"
+CLAIMS_MARKER = "<!-- nutshell:claims -->"
+
+
+def summary(page: Page, limit: int = 160) -> str:
+    """The first sentence of the page's first paragraph of prose (after its title lines)."""
+    for cell in page.notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for para in cell.source.split("\n\n"):
+            text = " ".join(para.split())
+            if not text or text.startswith(("#", "*Annotates", "!!!", "<", "$$", "|", "```")):
+                continue
+            first = text.split(". ")[0].rstrip(".") + "."
+            return first if len(first) <= limit else first[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return ""
 
 
 def events_table() -> str:
@@ -206,6 +223,11 @@ class NutshellPlugin(BasePlugin[_Options]):
                 for out_file in sorted(result.folder.glob("*.png")):
                     uri = f"{page.name}-figures/{out_file.name}"
                     files.append(File.generated(config, uri, abs_src_path=str(out_file)))
+        for page in pages:
+            result = self.results.get(page.name)
+            notebook = to_notebook(page, result)
+            files.append(File.generated(config, f"{page.name}.ipynb", content=notebook))
+            files.append(File.generated(config, f"{page.name}.py", abs_src_path=str(page.py)))
         content = claims_markdown(self.results, time.perf_counter() - started)
         files.append(File.generated(config, self.config.claims_page, content=content))
         for uri, (module, page) in self._reference_pages().items():
@@ -233,9 +255,57 @@ class NutshellPlugin(BasePlugin[_Options]):
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
         if EVENTS_MARKER in markdown:
             markdown = markdown.replace(EVENTS_MARKER, events_table())
+        if CARDS_MARKER in markdown:
+            markdown = markdown.replace(CARDS_MARKER, self._cards())
+        if CLAIMS_MARKER in markdown:
+            claims = [c for r in self.results.values() for c in r.claims]
+            held = sum(c["holds"] for c in claims)
+            markdown = markdown.replace(
+                CLAIMS_MARKER, f"[{held} of {len(claims)} claims hold]({self.config.claims_page})"
+            )
         paired = self.pages.get(page.file.src_uri)
         if paired is None:
             return markdown
         result = self.results.get(paired.name)
         stem = paired.name.split("/")[-1]
+        module = paired.name.replace("/", ".")
+        downloads = (
+            f'<div class="nutshell-downloads" markdown>:material-download: '
+            f"[notebook]({stem}.ipynb){{ download }} · "
+            f"[module `nutshell.{module}`]({stem}.py){{ download }} · "
+            f"[API reference](../reference/{module}.md)</div>"
+        )
+        lines = markdown.split("\n")
+        at = next((i for i, ln in enumerate(lines) if ln.startswith("# ")), -1) + 1
+        markdown = "\n".join([*lines[:at], "", downloads, "", *lines[at:]])
         return render(markdown, result, figure_prefix=f"{stem}-figures/")
+
+    def _cards(self) -> str:
+        """Cards for every page, in the article's order, each with its first figure."""
+        groups = ordered(list(self.pages.values()), self.config.order)
+        out = []
+        for section, title in (("history", "History"), ("training", "Training")):
+            if section not in groups:
+                continue
+            out += [f"## {title}", "", '<div class="grid cards" markdown>', ""]
+            for page in groups[section]:
+                result = self.results.get(page.name)
+                thumb = ""
+                if result is not None:
+                    figs = [
+                        o["file"]
+                        for c in result.data.get("cells", [])
+                        for o in c["outputs"]
+                        if o["type"] == "figure"
+                    ]
+                    if figs:
+                        thumb = (
+                            f"[![{nav_label(page)}]({page.name}-figures/{figs[0]})"
+                            f"{{ .nutshell-thumb loading=lazy }}]({page.name}.md)"
+                        )
+                out += [f"-   **[{nav_label(page)}]({page.name}.md)**", ""]
+                if thumb:
+                    out += [f"    {thumb}", ""]
+                out += [f"    {summary(page)}", ""]
+            out += ["</div>", ""]
+        return "\n".join(out)

@@ -128,6 +128,19 @@ class Result:
         return "\n".join(lines)
 
 
+def _failure(page: Page, exception: str, message: str, where: dict | None = None) -> dict:
+    """A result for a page that produced none of its own."""
+    where = where or {}
+    error = {
+        "cell": where.get("cell"),
+        "line": where.get("line"),
+        "exception": exception,
+        "message": message,
+        "traceback": "",
+    }
+    return {"page": page.rel_md, "cells": [], "claims": [], "error": error}
+
+
 def _cache_entry(root: Path, page: Page) -> Path:
     return cache_dir(root) / page.name.replace("/", "__")
 
@@ -173,11 +186,15 @@ def _store(page: Page, key: str, folder: Path) -> Path:
 
 def run_page(page: Page, use_cache: bool = True, timeout: float | None = None) -> Result:
     """Execute ``page`` in a fresh process (or take its cached result)."""
-    if use_cache:
-        hit = cached_result(page)
-        if hit is not None:
-            return hit
-    key = page_key(page)
+    try:
+        if use_cache:
+            hit = cached_result(page)
+            if hit is not None:
+                return hit
+        key = page_key(page)
+    except Exception as exc:  # noqa: BLE001 - an unreadable page is that page's failure
+        data = _failure(page, type(exc).__name__, f"the page could not be read: {exc}")
+        return Result(page, data, Path(tempfile.mkdtemp(prefix="nutshell-page-")))
     limit = timeout if timeout is not None else page.timeout
     folder = Path(tempfile.mkdtemp(prefix="nutshell-page-"))
     env = page_environment()
@@ -197,35 +214,15 @@ def run_page(page: Page, use_cache: bool = True, timeout: float | None = None) -
             where = json.loads((folder / "progress.json").read_text())
         except (OSError, ValueError):
             pass
-        data = {
-            "page": page.rel_md,
-            "cells": [],
-            "claims": [],
-            "error": {
-                "cell": where.get("cell"),
-                "line": where.get("line"),
-                "exception": "TimeoutError",
-                "message": f"page stopped after its time limit of {limit:g} s",
-                "traceback": "",
-            },
-        }
+        message = f"page stopped after its time limit of {limit:g} s"
+        data = _failure(page, "TimeoutError", message, where)
         return Result(page, data, folder, wall=time.perf_counter() - started, log=log)
     wall = time.perf_counter() - started
     try:
         data = json.loads((folder / "result.json").read_text())
     except (OSError, ValueError):
-        data = {
-            "page": page.rel_md,
-            "cells": [],
-            "claims": [],
-            "error": {
-                "cell": None,
-                "line": None,
-                "exception": "WorkerError",
-                "message": f"the page process exited with {proc.returncode} and no result",
-                "traceback": "",
-            },
-        }
+        message = f"the page process exited with {proc.returncode} and no result"
+        data = _failure(page, "WorkerError", message)
         return Result(page, data, folder, wall=wall, log=log)
     if not data.get("error"):
         folder = _store(page, key, folder)
