@@ -49,7 +49,14 @@ CASES: list[tuple[str, Callable, Callable]] = [
 def make_params(width: int, device: torch.device) -> list[torch.Tensor]:
     """Parameters of a 3-layer MLP of the given width (width 2048: 10.5 million numbers)."""
     gen = torch.Generator().manual_seed(0)
-    shapes = [(width, width), (width,), (width, width), (width,), (width // 2, width), (width // 2,)]
+    shapes = [
+        (width, width),
+        (width,),
+        (width, width),
+        (width,),
+        (width // 2, width),
+        (width // 2,),
+    ]
     return [torch.randn(s, generator=gen).to(device).requires_grad_() for s in shapes]
 
 
