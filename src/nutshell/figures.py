@@ -132,10 +132,10 @@ def subplots(
 ):
     """``plt.subplots`` in the site style; ``title`` should state the finding.
 
-    The default size fits the page's text column (about 7 inches wide per row).
+    The default size fits the page's text column: 6.4 inches for one panel, at most 7.5.
     """
     use_style()
-    width = width or min(7.5, 3.6 * ncols + 0.4)
+    width = width or min(7.5, 3.4 * ncols + 3.0)
     height = height or 3.2 * nrows + (0.4 if title else 0)
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), layout="constrained", **kwargs)
     if title:

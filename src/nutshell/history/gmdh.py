@@ -68,7 +68,8 @@ def fit_unit(u: torch.Tensor, v: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     so a singular system gives the minimum-norm solution).
 
     Args:
-        u, v: the unit's two inputs, shape (..., n); leading axes are a batch of units.
+        u: the unit's first input, shape (..., n); leading axes are a batch of units.
+        v: the unit's second input, same shape as ``u``.
         y: the target, shape (n,) or (..., n).
 
     Returns:
@@ -119,6 +120,7 @@ def fit_unit(u: torch.Tensor, v: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 #
 #
 #
+#
 
 
 # %%
@@ -159,6 +161,7 @@ def _grow_layer(
 
 # %% [markdown]
 # ## The network: grow until the selection error stops improving
+#
 #
 #
 #
@@ -239,8 +242,10 @@ def gmdh(
     or at ``max_layers``.
 
     Args:
-        x_train, y_train: data the units are fitted on, shapes (n, features) and (n,).
-        x_select, y_select: data the units are ranked on (the external criterion).
+        x_train: inputs the units are fitted on, shape (n, features).
+        y_train: targets of ``x_train``, shape (n,).
+        x_select: inputs the units are ranked on (the external criterion).
+        y_select: targets of ``x_select``.
         max_layers: the most layers to grow (>= 1).
         width: the most units a layer passes on (>= 2).
         tol: the relative improvement a unit must make over the layer below, in [0, 1).
@@ -310,6 +315,7 @@ def gmdh(
 # The other five inputs are distractors. Linear regression, fitted by least squares on the
 # training and selection sets together, is the baseline: it can only use the parts of $y$ that
 # are linear in the inputs, and the target has hardly any.
+#
 #
 #
 #

@@ -149,6 +149,7 @@ def summary(page: Page, limit: int = 160) -> str:
             text = " ".join(para.split())
             if not text or text.startswith(("#", "*Annotates", "!!!", "<", "$$", "|", "```")):
                 continue
+            text = re.sub(r"\[([^\]]*)\]\[[^\]]*\]|\[([^\]]*)\]\([^)]*\)", r"\1\2", text)
             first = text.split(". ")[0].rstrip(".") + "."
             return first if len(first) <= limit else first[: limit - 1].rsplit(" ", 1)[0] + "…"
     return ""

@@ -139,6 +139,7 @@ def _activation(value: Activation | str, argument: str) -> Activation:
 #
 #
 #
+#
 
 
 # %%
@@ -242,8 +243,8 @@ class MLP:
     Example:
         >>> net = MLP([3, 5, 2], "tanh")
         >>> loss, grads = net.gradients(torch.randn(128, 3), torch.randint(0, 2, (128,)))
-        >>> [tuple(g.shape) for g, _ in grads]
-        [(3, 5), (5, 2)]
+        >>> [tuple(g.shape) for g, _ in grads] == [(3, 5), (5, 2)]
+        True
     """
 
     def __init__(
@@ -501,6 +502,7 @@ class MLP:
 #
 #
 #
+#
 
 
 # %%
@@ -539,6 +541,7 @@ def relative_error(actual: Tensor, expected: Tensor) -> float:
 # sees one opaque operation whose backward pass is `MLP.backward`. The weights become
 # `nn.Parameter`s that the optimiser updates in place, so `fit`, and every optimiser on this site,
 # work unchanged, and every gradient they use comes from the rules.
+#
 #
 #
 #
