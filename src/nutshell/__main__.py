@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,10 +25,21 @@ def _check(args) -> int:
 
 
 def _sync(args) -> int:
+    from nutshell.literate.pages import project_root
     from nutshell.literate.pairing import sync
 
-    for path in sync(source=args.source, names=args.pages or None):
+    written = sync(source=args.source, names=args.pages or None)
+    for path in written:
         print(f"wrote {path}")
+    modules = [p for p in written if p.endswith(".py")]
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if modules and args.format and Path(ruff).exists():
+        # ruff format is the module's style; bring what it changed back to the page.
+        root = project_root()
+        subprocess.run([ruff, "format", "--quiet", *modules], cwd=root, check=False)
+        names = [p.removeprefix("src/nutshell/").removesuffix(".py") for p in modules]
+        for path in sync(source="py", names=names):
+            print(f"wrote {path} (formatting from ruff)")
     return 0
 
 
@@ -101,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="check that every page and its module agree (writes nothing)")
     p = sub.add_parser("sync", help="rewrite modules from pages (or pages from modules)")
     p.add_argument("--from", dest="source", choices=("md", "py"), default="md")
+    p.add_argument(
+        "--no-format",
+        dest="format",
+        action="store_false",
+        help="do not run ruff format on the modules written (and sync its changes back)",
+    )
     p.add_argument("pages", nargs="*", help="section/topic names (default: all)")
     p = sub.add_parser("run", help="execute one page in the terminal")
     p.add_argument("page", help="e.g. training/sgd")
