@@ -378,3 +378,17 @@ def test_worker_result_is_json(tmp_path, env):
     data = json.loads((result.folder / "result.json").read_text())
     assert data["page"] == "docs/training/good.md"
     assert data["device"].startswith(("cpu", "cuda"))
+
+
+def test_sync_is_idempotent_and_skips_pairs_that_agree(tmp_path):
+    root = make_project(tmp_path, {"training/good": GOOD})
+    py = root / "src/nutshell/training/good.py"
+    # blank lines as ruff format leaves them: same cells, so nothing is rewritten
+    py.write_text(py.read_text().replace("return 2 * x\n", "return 2 * x\n\n\n"))
+    assert pairing.sync(root, "md") == []
+    assert pairing.sync(root, "py") == []
+    md = root / "docs/training/good.md"
+    md.write_text(md.read_text().replace("return 2 * x", "return 4 * x"))
+    assert pairing.sync(root, "md") == ["src/nutshell/training/good.py"]
+    assert "return 4 * x" in py.read_text()
+    assert pairing.sync(root, "md") == []

@@ -111,6 +111,8 @@ def sync(root: Path | None = None, source: str = "md", names: list[str] | None =
             if not page.py.exists():
                 continue
             src, dst, src_fmt, dst_fmt = page.py, page.md, MODULE_FMT, PAGE_FMT
+        if dst.exists() and check_pair(page) is None:
+            continue  # same cells: rewriting would only churn blank lines
         text = write_notebook(read_notebook(src.read_text(encoding="utf-8"), src_fmt), dst_fmt)
         if not dst.exists() or dst.read_text(encoding="utf-8") != text:
             dst.parent.mkdir(parents=True, exist_ok=True)
