@@ -34,6 +34,7 @@ def _run(opt_ours, opt_ref, ours, ref, x, steps, skip=None):
             opt.step()
 
 
+@pytest.mark.parametrize("foreach", [None, False, True])
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize(
@@ -46,10 +47,12 @@ def _run(opt_ours, opt_ref, ours, ref, x, steps, skip=None):
         {"lr": 0.0},
     ],
 )
-def test_matches_torch_over_many_steps(device, dtype, options):
+def test_matches_torch_over_many_steps(device, dtype, options, foreach):
     ours, ref = _pair([(7, 5), (5, 5), (5, 3)], dtype, device)
     x = torch.randn(11, 7, generator=torch.Generator().manual_seed(1), dtype=dtype).to(device)
-    _run(SGD(ours, **options), torch.optim.SGD(ref, **options), ours, ref, x, steps=200)
+    opt_ours = SGD(ours, **options, foreach=foreach)
+    opt_ref = torch.optim.SGD(ref, **options, foreach=foreach)
+    _run(opt_ours, opt_ref, ours, ref, x, steps=200)
     for a, b in zip(ours, ref):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     if options["lr"] == 0.0:
