@@ -12,7 +12,7 @@ export OMP_NUM_THREADS ?= 1
 export MPLBACKEND ?= Agg
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build test check lint sync fmt clean
+.PHONY: serve build test check lint sync fmt clean browser-deps
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,7 +35,15 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks conftest.py
 	$(VENV)/bin/ruff format --check src tests benchmarks conftest.py
 
-test: $(VENV)/.installed check lint
+# The browser test drives Debian's chromium; install it (and its driver) when we can.
+browser-deps:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "chromium/chromedriver missing and not root: the browser test will be skipped"; fi; \
+	fi
+
+test: $(VENV)/.installed browser-deps check lint
 	$(PY) -m pytest
 	$(PY) -m mkdocs build --strict
 
