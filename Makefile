@@ -32,8 +32,8 @@ check: $(VENV)/.installed
 	$(PY) -m nutshell check
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests benchmarks conftest.py
-	$(VENV)/bin/ruff format --check src tests benchmarks conftest.py
+	$(VENV)/bin/ruff check src tests conftest.py
+	$(VENV)/bin/ruff format --check src tests conftest.py
 
 # The browser test drives Debian's chromium; install it (and its driver) when we can.
 browser-deps:
@@ -50,7 +50,7 @@ test: $(VENV)/.installed browser-deps check lint
 # Pages are the source: write modules from pages, format, and bring the formatting back.
 fmt: $(VENV)/.installed
 	$(PY) -m nutshell sync --from md
-	$(VENV)/bin/ruff format src tests benchmarks conftest.py
+	$(VENV)/bin/ruff format src tests conftest.py
 	$(PY) -m nutshell sync --from py
 
 clean:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 import torch.nn.functional as F
@@ -268,11 +265,9 @@ def test_rule_network_gradients_are_the_rules():
 
 
 def _bench():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_backprop.py"
-    spec = importlib.util.spec_from_file_location("bench_backprop", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from nutshell.bench import backprop
+
+    return backprop
 
 
 def test_benchmark_runs_in_a_tiny_configuration():

@@ -137,6 +137,7 @@ _HEADING = re.compile(r'(<h[2-4] id="(nutshell\.[\w.]+)"[^>]*>.*?</h[2-4]>)', re
 
 EVENTS_MARKER = "<!-- nutshell:events -->"
 CARDS_MARKER = "<!-- nutshell:cards -->"
+TIMINGS_MARKER = "<!-- nutshell:timings -->"
 CLAIMS_MARKER = "<!-- nutshell:claims -->"
 
 
@@ -188,7 +189,7 @@ class NutshellPlugin(BasePlugin[_Options]):
     def _nav(self) -> list:
         groups = ordered(discover(self.root), self.config.order)
         nav: list = [{"Home": "index.md"}]
-        titles = {"history": "History", "training": "Training"}
+        titles = {"history": "History", "training": "Training", "about": "About"}
         for section in sorted(groups, key=lambda s: list(titles).index(s) if s in titles else 9):
             items: list = []
             if (self.root / "docs" / section / "index.md").exists():
@@ -256,6 +257,8 @@ class NutshellPlugin(BasePlugin[_Options]):
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
         if EVENTS_MARKER in markdown:
             markdown = markdown.replace(EVENTS_MARKER, events_table())
+        if TIMINGS_MARKER in markdown:
+            markdown = markdown.replace(TIMINGS_MARKER, self._timings())
         if CARDS_MARKER in markdown:
             markdown = markdown.replace(CARDS_MARKER, self._cards())
         if CLAIMS_MARKER in markdown:
@@ -280,6 +283,19 @@ class NutshellPlugin(BasePlugin[_Options]):
         at = next((i for i, ln in enumerate(lines) if ln.startswith("# ")), -1) + 1
         markdown = "\n".join([*lines[:at], "", downloads, "", *lines[at:]])
         return render(markdown, result, figure_prefix=f"{stem}-figures/")
+
+    def _timings(self) -> str:
+        """Each page's last execution time, slowest first, with its device."""
+        rows = sorted(self.results.values(), key=lambda r: -r.data.get("seconds", 0))
+        lines = ["| page | seconds | device | this build |", "|---|---|---|---|"]
+        for r in rows:
+            state = "cached" if r.cached else "executed"
+            lines.append(
+                f"| [{r.page.name}](../{r.page.name}.md) | {r.data.get('seconds', 0):.1f} | "
+                f"{r.data.get('device', '?')} | {state} |"
+            )
+        total = sum(r.data.get("seconds", 0) for r in rows)
+        return "\n".join([*lines, "", f"All pages together: {total:.0f} s of execution."])
 
     def _cards(self) -> str:
         """Cards for every page, in the article's order, each with its first figure."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-SECTIONS = ("history", "training")
+SECTIONS = ("history", "training", "about")
 PAGE_FMT = "md:markdown"
 MODULE_FMT = "py:percent"
 # Kept in both files; everything else jupytext would add to the header is dropped.

@@ -12,8 +12,8 @@ Timing uses ``torch.utils.benchmark`` (warm-up, CUDA synchronisation, a fixed th
 in interleaved rounds so that both sides see the same machine load; each side reports the
 lowest median over the rounds. Usage::
 
-    python benchmarks/bench_backprop.py                 # CPU, 1 thread
-    python benchmarks/bench_backprop.py --device cuda --threads 2
+    python -m nutshell.bench.backprop                 # CPU, 1 thread
+    python -m nutshell.bench.backprop --device cuda --threads 2
 """
 
 from __future__ import annotations

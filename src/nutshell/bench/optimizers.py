@@ -2,7 +2,7 @@
 
 Both optimisers of a pair update their own copy of the same ~10 million parameters with the
 same gradients; their steps are timed alternately in the same run, and the ratio of medians is
-reported (ours / torch). Run: ``python benchmarks/bench_optimizers.py [--device cuda]``.
+reported (ours / torch). Run: ``python -m nutshell.bench.optimizers [--device cuda]``.
 """
 
 from __future__ import annotations
@@ -66,7 +66,17 @@ def _sync(device: torch.device) -> None:
 
 
 def run(width: int = 2048, repeats: int = 15, warmup: int = 3, device=None) -> list[dict]:
-    """Median step time of each pair, timed alternately; returns one row per case."""
+    """Median step time of each pair, timed alternately; returns one row per case.
+
+    Raises:
+        ValueError: for ``width < 2``, ``repeats < 1`` or ``warmup < 0``.
+    """
+    if not isinstance(width, int) or width < 2:
+        raise ValueError(f"width must be an int >= 2, got {width!r}")
+    if not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be an int >= 1, got {repeats!r}")
+    if not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
     dev = resolve(device)
     rows = []
     for name, ours_factory, torch_factory in CASES:

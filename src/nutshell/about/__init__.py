@@ -1,0 +1,1 @@
+"""Pages about the project itself (not article sections): performance."""
