@@ -132,9 +132,7 @@ def test_every_page_loads_cleanly(site, browser):
             browser.execute_script("arguments[0].loading = 'eager';", img)
         browser.execute_script("window.scrollTo(0, document.body.scrollHeight);")
         WebDriverWait(browser, 30).until(
-            lambda d: d.execute_script(
-                "return [...document.images].every(i => i.complete);"
-            )
+            lambda d: d.execute_script("return [...document.images].every(i => i.complete);")
         )
         browser.set_script_timeout(30)
         typeset = browser.execute_async_script(TYPESET)
