@@ -19,7 +19,7 @@ import pytest
 
 import nutshell
 from nutshell.literate import pairing, runner
-from nutshell.literate.pages import Page, discover
+from nutshell.literate.pages import SECTIONS, Page, discover
 from nutshell.literate.render import render
 
 PACKAGE = Path(nutshell.__file__).parent
@@ -67,9 +67,9 @@ def make_project(tmp_path: Path, pages: dict[str, str]) -> Path:
     shutil.copytree(
         PACKAGE,
         root / "src" / "nutshell",
-        ignore=shutil.ignore_patterns("__pycache__", "training", "history"),
+        ignore=shutil.ignore_patterns("__pycache__", *SECTIONS),
     )
-    for section in ("training", "history"):
+    for section in SECTIONS:
         (root / "src" / "nutshell" / section).mkdir(parents=True)
         (root / "src" / "nutshell" / section / "__init__.py").write_text("")
         (root / "docs" / section).mkdir(parents=True)
