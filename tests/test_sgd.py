@@ -163,10 +163,10 @@ def test_works_with_a_scheduler():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"lr": -0.1}, "Invalid learning rate: -0.1"),
-        ({"lr": float("nan")}, "Invalid learning rate"),
-        ({"lr": "0.1"}, "Invalid learning rate"),
-        ({"lr": 0.1, "weight_decay": -1.0}, "Invalid weight_decay value: -1.0"),
+        ({"lr": -0.1}, r"Invalid lr: -0.1 \(expected a number in \[0, inf\)\)"),
+        ({"lr": float("nan")}, "Invalid lr: nan"),
+        ({"lr": "0.1"}, "Invalid lr: '0.1'"),
+        ({"lr": 0.1, "weight_decay": -1.0}, "Invalid weight_decay: -1.0"),
     ],
 )
 def test_invalid_arguments_name_the_argument(kwargs, match):
@@ -176,9 +176,9 @@ def test_invalid_arguments_name_the_argument(kwargs, match):
 
 def test_bad_param_groups():
     p = torch.zeros(2, requires_grad=True)
-    with pytest.raises(ValueError, match="Invalid learning rate: -2"):
+    with pytest.raises(ValueError, match="Invalid lr: -2"):
         SGD([{"params": [p], "lr": -2}], lr=0.1)
-    with pytest.raises(ValueError, match="Invalid weight_decay value"):
+    with pytest.raises(ValueError, match="Invalid weight_decay: -0.5"):
         SGD([{"params": [p], "weight_decay": -0.5}], lr=0.1)
     with pytest.raises(ValueError, match="'params' key"):
         SGD([{"lr": 0.1}], lr=0.1)

@@ -38,24 +38,9 @@ from typing import Any
 
 import torch
 
+from nutshell.training.sgd import CheckedOptimizer, check_option
+
 __all__ = ["Momentum", "Nesterov", "sutskever_momentum", "sutskever_schedule"]
-
-
-def _check(name: str, value: Any, low: float, high: float = math.inf, *, interval: str) -> float:
-    """``value`` as a float inside ``interval``, or a ValueError naming ``name`` and the range.
-
-    ``interval`` is the range as the message shows it, e.g. ``"[0, 1)"``; ``low`` and ``high``
-    are its ends, and a round bracket excludes its end.
-    """
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"Invalid {name}: {value!r} (expected a number in {interval})")
-    above = value > low if interval.startswith("(") else value >= low
-    below = value < high if interval.endswith(")") else value <= high
-    if not (above and below):  # also rejects NaN
-        raise ValueError(f"Invalid {name}: {value} (expected a number in {interval})")
-    return float(value)
 
 
 # %% [markdown]
@@ -91,10 +76,11 @@ def _check(name: str, value: Any, low: float, high: float = math.inf, *, interva
 #
 #
 #
+#
 
 
 # %%
-class Momentum(torch.optim.Optimizer):
+class Momentum(CheckedOptimizer):
     """Stochastic gradient descent with classical (heavy-ball) momentum, from scratch.
 
     Matches ``torch.optim.SGD(params, lr, momentum, dampening, weight_decay,
@@ -146,49 +132,26 @@ class Momentum(torch.optim.Optimizer):
         }
         super().__init__(params, self._checked(defaults))
 
+    _RANGES = {
+        "lr": ("[0, inf)", 0.0, math.inf),
+        "momentum": ("[0, 1)", 0.0, 1.0),
+        "dampening": ("[0, 1]", 0.0, 1.0),
+        "weight_decay": ("[0, inf)", 0.0, math.inf),
+    }
+
     def _checked(self, group: dict[str, Any]) -> dict[str, Any]:
-        """The group with its options checked (and numbers as floats)."""
-        name = type(self).__name__
-        checks = {
-            "lr": ("[0, inf)", 0.0, math.inf),
-            "momentum": ("(0, 1)" if self.nesterov else "[0, 1)", 0.0, 1.0),
-            "dampening": ("[0, 1]", 0.0, 1.0),
-            "weight_decay": ("[0, inf)", 0.0, math.inf),
-        }
-        out = dict(group)
-        for key, (interval, low, high) in checks.items():
-            if key in out:
-                out[key] = _check(key, out[key], low, high, interval=interval)
+        """The group with its options checked, and Nesterov's rule on dampening."""
+        out = super()._checked(group)
         if self.nesterov and out.get("dampening", 0.0) != 0.0:
             raise ValueError(
-                f"Invalid dampening for {name}: {out['dampening']} "
+                f"Invalid dampening for {type(self).__name__}: {out['dampening']} "
                 "(Nesterov momentum requires dampening = 0)"
             )
         return out
 
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        if not isinstance(param_group, dict) or "params" not in param_group:
-            raise ValueError("Invalid param group: each group must be a dict with a 'params' key")
-        super().add_param_group(self._checked(param_group))
-
-    @torch.no_grad()
-    def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
-        """Take one step; ``closure`` re-evaluates the loss and is called with gradients on."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            if params:
-                self._update(group, params)
-        return loss
-
     def _update(self, group: dict[str, Any], params: list[torch.Tensor]) -> None:
         """One step for the parameters of ``group`` that have a gradient."""
         grads = [p.grad for p in params]
-        if any(g.is_sparse for g in grads):
-            raise ValueError(f"{type(self).__name__} does not support sparse gradients")
         states = [self.state[p] for p in params] if group["momentum"] != 0 else []
         foreach = group["foreach"]
         if foreach is None:  # PyTorch's default: one kernel per list on CUDA, a loop elsewhere
@@ -210,6 +173,7 @@ class Momentum(torch.optim.Optimizer):
 # %% [markdown]
 # The update itself, one parameter tensor at a time, the way PyTorch runs it on the CPU: each
 # line is one equation, written above it.
+#
 #
 #
 #
@@ -246,6 +210,7 @@ def _momentum_per_tensor(params, grads, states, *, lr, mu, tau, weight_decay, ne
 # do these classes. (On the CPU they only loop in C++, and they allocate every temporary at once:
 # for a 10-million-parameter model that is 40 MB of fresh memory per step, which made them slower
 # than the per-tensor loop above in our measurements.)
+#
 #
 #
 #
@@ -297,6 +262,7 @@ def _momentum_foreach(params, grads, states, *, lr, mu, tau, weight_decay, neste
 #
 #
 #
+#
 
 
 # %%
@@ -327,6 +293,7 @@ class Nesterov(Momentum):
     """
 
     nesterov = True
+    _RANGES = {**Momentum._RANGES, "momentum": ("(0, 1)", 0.0, 1.0)}
 
 
 # %% [markdown]
@@ -409,6 +376,7 @@ class Nesterov(Momentum):
 #
 #
 #
+#
 
 
 # %%
@@ -442,8 +410,8 @@ def sutskever_momentum(
     Raises:
         ValueError: for a momentum outside $[0, 1)$ or a negative learning rate.
     """
-    mu = _check("momentum", momentum, 0.0, 1.0, interval="[0, 1)")
-    lrs = [_check("lr", lr, 0.0, interval="[0, inf)") for lr in lrs]
+    mu = check_option("momentum", momentum, 0.0, 1.0, interval="[0, 1)")
+    lrs = [check_option("lr", lr, 0.0, interval="[0, inf)") for lr in lrs]
     theta = theta.detach().clone()
     v = torch.zeros_like(theta)
     thetas, velocities = [theta], [v]
@@ -676,6 +644,7 @@ def sutskever_momentum(
 #
 #
 #
+#
 
 
 # %%
@@ -700,7 +669,7 @@ def sutskever_schedule(t: int, mu_max: float = 0.99, every: int = 250) -> float:
         raise ValueError(f"Invalid t: {t!r} (expected an int >= 0)")
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ValueError(f"Invalid every: {every!r} (expected an int >= 1)")
-    mu_max = _check("mu_max", mu_max, 0.0, 1.0, interval="[0, 1)")
+    mu_max = check_option("mu_max", mu_max, 0.0, 1.0, interval="[0, 1)")
     # mu_t = min(1 - 2^(-1 - log2(floor(t / every) + 1)), mu_max)
     return min(1.0 - 2.0 ** (-1.0 - math.log2(t // every + 1)), mu_max)
 

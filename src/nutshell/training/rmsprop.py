@@ -51,17 +51,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import torch
 
-from nutshell.training.momentum import _check
+from nutshell.training.sgd import CheckedOptimizer
 
 __all__ = ["RMSprop", "hinton_rmsprop"]
 
 
-class RMSprop(torch.optim.Optimizer):
+class RMSprop(CheckedOptimizer):
     """RMSprop from scratch; matches ``torch.optim.RMSprop`` step for step, every option.
 
     With gradient $g$, learning rate $\\eta$, decay $\\alpha$ and $\\epsilon$:
@@ -123,51 +123,27 @@ class RMSprop(torch.optim.Optimizer):
         "momentum": ("[0, 1)", 0.0, 1.0),
     }
 
-    def _checked(self, group: dict[str, Any]) -> dict[str, Any]:
-        out = dict(group)
-        for key, (interval, low, high) in self._RANGES.items():
-            if key in out:
-                out[key] = _check(key, out[key], low, high, interval=interval)
-        return out
-
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        if not isinstance(param_group, dict) or "params" not in param_group:
-            raise ValueError("Invalid param group: each group must be a dict with a 'params' key")
-        super().add_param_group(self._checked(param_group))
-
-    @torch.no_grad()
-    def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
-        """Take one step; ``closure`` re-evaluates the loss and is called with gradients on."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
-            grads = [p.grad for p in params]
-            if any(g.is_sparse for g in grads):
-                raise ValueError("RMSprop does not support sparse gradients")
-            if any(p.is_complex() for p in params):
-                raise ValueError("RMSprop (nutshell) supports real parameters only")
-            states = [self.state[p] for p in params]
-            foreach = group["foreach"]
-            if foreach is None:  # PyTorch's default: one kernel per list on CUDA
-                foreach = all(p.is_cuda for p in params)
-            update = _rmsprop_foreach if foreach else _rmsprop_per_tensor
-            update(
-                params,
-                grads,
-                _buffers(states, params, group),
-                lr=group["lr"],
-                alpha=group["alpha"],
-                eps=group["eps"],
-                weight_decay=group["weight_decay"],
-                momentum=group["momentum"],
-                maximize=group["maximize"],
-            )
-        return loss
+    def _update(self, group: dict[str, Any], params: list[torch.Tensor]) -> None:
+        """One step for the parameters of ``group`` that have a gradient."""
+        grads = [p.grad for p in params]
+        if any(p.is_complex() for p in params):
+            raise ValueError("RMSprop (nutshell) supports real parameters only")
+        states = [self.state[p] for p in params]
+        foreach = group["foreach"]
+        if foreach is None:  # PyTorch's default: one kernel per list on CUDA
+            foreach = all(p.is_cuda for p in params)
+        update = _rmsprop_foreach if foreach else _rmsprop_per_tensor
+        update(
+            params,
+            grads,
+            _buffers(states, params, group),
+            lr=group["lr"],
+            alpha=group["alpha"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum=group["momentum"],
+            maximize=group["maximize"],
+        )
 
 
 def _buffers(states, params, group):
@@ -188,6 +164,7 @@ def _buffers(states, params, group):
 
 # %% [markdown]
 # The update, one parameter tensor at a time, each equation above the line that computes it:
+#
 #
 #
 
@@ -230,6 +207,7 @@ def _rmsprop_per_tensor(
 # %% [markdown]
 # The same rule on whole lists of tensors, one `torch._foreach_*` call per line (PyTorch's
 # default on CUDA, where one launch per list beats one per tensor):
+#
 #
 #
 
@@ -275,6 +253,7 @@ def _rmsprop_foreach(params, grads, buffers, *, lr, alpha, eps, weight_decay, mo
 # %% [markdown]
 # The lecture's original has no $\epsilon$, no centering and a shorter memory, $\alpha = 0.9$
 # (about the last ten gradients instead of the last hundred). It is one line on top of the class:
+#
 #
 #
 

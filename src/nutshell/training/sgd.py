@@ -41,17 +41,66 @@ from typing import Any
 import torch
 
 
-def _check_number(name: str, value: Any, low: float = 0.0) -> float:
-    """A float ``>= low``, or a ValueError that names the argument and the accepted range."""
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise ValueError(f"Invalid {name}: a tensor {name} must hold one number")
+def check_option(
+    name: str, value: Any, low: float, high: float = math.inf, *, interval: str
+) -> float:
+    """``value`` as a float inside ``interval``, or a ValueError naming ``name`` and the range.
+
+    ``interval`` is the range as the message shows it, e.g. ``"[0, 1)"``; ``low`` and ``high``
+    are its ends, and a round bracket excludes its end.
+    """
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"Invalid {name}: {value!r} (expected a number >= {low})")
-    if not math.isfinite(value) or value < low:
-        raise ValueError(f"Invalid {name}: {value} (expected a finite number >= {low})")
+        raise ValueError(f"Invalid {name}: {value!r} (expected a number in {interval})")
+    above = value > low if interval.startswith("(") else value >= low
+    below = value < high if interval.endswith(")") else value <= high
+    if not (above and below):  # also rejects NaN
+        raise ValueError(f"Invalid {name}: {value} (expected a number in {interval})")
     return float(value)
+
+
+class CheckedOptimizer(torch.optim.Optimizer):
+    """The base of the site's from-scratch optimisers (SGD, momentum, Nesterov, RMSprop).
+
+    Every option listed in ``_RANGES`` is checked in the defaults and in every parameter
+    group; ``step`` hands each group's parameters that have a gradient to ``_update``.
+    """
+
+    # option -> (interval as shown in messages, low end, high end)
+    _RANGES: dict[str, tuple[str, float, float]] = {}
+
+    def _checked(self, group: dict[str, Any]) -> dict[str, Any]:
+        """The group with its options checked (numbers as floats)."""
+        out = dict(group)
+        for key, (interval, low, high) in self._RANGES.items():
+            if key in out:
+                out[key] = check_option(key, out[key], low, high, interval=interval)
+        return out
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        if not isinstance(param_group, dict) or "params" not in param_group:
+            raise ValueError("Invalid param group: each group must be a dict with a 'params' key")
+        super().add_param_group(self._checked(param_group))
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
+        """Take one step; ``closure`` re-evaluates the loss and is called with gradients on."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            if any(p.grad.is_sparse for p in params):
+                raise ValueError(f"{type(self).__name__} does not support sparse gradients")
+            self._update(group, params)
+        return loss
+
+    def _update(self, group: dict[str, Any], params: list[torch.Tensor]) -> None:
+        raise NotImplementedError
 
 
 def _update_loop(params, grads, lr: float, weight_decay: float, maximize: bool) -> None:
@@ -75,7 +124,7 @@ def _update_foreach(params, grads, lr: float, weight_decay: float, maximize: boo
     torch._foreach_add_(params, grads, alpha=-lr)
 
 
-class SGD(torch.optim.Optimizer):
+class SGD(CheckedOptimizer):
     r"""Plain stochastic gradient descent, from scratch; matches ``torch.optim.SGD``.
 
     With gradient $g$, learning rate $\eta$ and weight decay $\lambda$:
@@ -105,42 +154,23 @@ class SGD(torch.optim.Optimizer):
         foreach: bool | None = None,
     ) -> None:
         defaults = {
-            "lr": _check_number("learning rate", lr),
-            "weight_decay": _check_number("weight_decay value", weight_decay),
+            "lr": lr,
+            "weight_decay": weight_decay,
             "maximize": bool(maximize),
             "foreach": foreach,
         }
-        super().__init__(params, defaults)
+        super().__init__(params, self._checked(defaults))
 
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        if not isinstance(param_group, dict) or "params" not in param_group:
-            raise ValueError("Invalid param group: each group must be a dict with a 'params' key")
-        for key, name in (("lr", "learning rate"), ("weight_decay", "weight_decay value")):
-            if key in param_group:
-                param_group[key] = _check_number(name, param_group[key])
-        super().add_param_group(param_group)
+    _RANGES = {"lr": ("[0, inf)", 0.0, math.inf), "weight_decay": ("[0, inf)", 0.0, math.inf)}
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
-        """Take one step; ``closure`` re-evaluates the loss and is called with gradients on."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
-            if any(p.grad.is_sparse for p in params):
-                raise RuntimeError("SGD (nutshell) does not support sparse gradients")
-            grads = [p.grad for p in params]
-            foreach = group["foreach"]
-            if foreach is None:  # as torch: multi-tensor kernels on CUDA, a loop on the CPU
-                foreach = all(p.device.type == "cuda" for p in params)
-            (_update_foreach if foreach else _update_loop)(
-                params, grads, group["lr"], group["weight_decay"], group["maximize"]
-            )
-        return loss
+    def _update(self, group: dict[str, Any], params: list[torch.Tensor]) -> None:
+        grads = [p.grad for p in params]
+        foreach = group["foreach"]
+        if foreach is None:  # as torch: multi-tensor kernels on CUDA, a loop on the CPU
+            foreach = all(p.device.type == "cuda" for p in params)
+        (_update_foreach if foreach else _update_loop)(
+            params, grads, group["lr"], group["weight_decay"], group["maximize"]
+        )
 
 
 # %% [markdown]
