@@ -26,8 +26,9 @@
 # Sutskever's way of writing the update beside PyTorch's, and measures three things: the zig-zag
 # in a ravine, the steps each method needs to cross it, and what a momentum schedule changes.
 #
-# The module begins with its imports and one helper: every option is checked against its range
-# when an optimiser is built, and a bad value gets a message that names it.
+# The classes build on the [SGD page](sgd.md)'s `CheckedOptimizer`: every option is checked
+# against its range when an optimiser is built or a parameter group is added, and a bad value gets
+# a message that names it; the classes only say what one step does.
 
 # %%
 from __future__ import annotations

@@ -29,7 +29,10 @@
 # $\frac{\lambda}{2}\lVert\theta\rVert^2$), and *maximize* climbs instead of descending. The class
 # below uses PyTorch's argument names and its `Optimizer` base class, so it drops into any training
 # loop, including [`fit`][nutshell.training.loop.fit]. Like PyTorch, it updates the tensors
-# one by one on the CPU and all at once with multi-tensor (`_foreach`) kernels on CUDA.
+# one by one on the CPU and all at once with multi-tensor (`_foreach`) kernels on CUDA. Its base,
+# `CheckedOptimizer`, is shared with the [momentum](momentum.md) and [RMSprop](rmsprop.md)
+# optimisers: it checks every option of every parameter group against its range (PyTorch itself
+# accepts a negative learning rate inside a group) and leaves a subclass only the update itself.
 
 # %%
 from __future__ import annotations
