@@ -19,18 +19,11 @@ from nutshell.history.ai_winter import (
 )
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+# every replica page that exists, read from docs/ (not a copy of the module's list)
 PLANNED = {
-    "history/perceptron",
-    "history/gmdh",
-    "history/neocognitron",
-    "history/reverse_mode",
-    "history/representations",
-    "history/lenet1989",
-    "history/lstm1997",
-    "history/svm1995",
-    "history/pretraining",
-    "history/gpu_era",
-    "history/alexnet",
+    f"history/{md.stem}"
+    for md in (DOCS / "history").glob("*.md")
+    if md.stem not in ("index", "ai_winter")
 }
 
 

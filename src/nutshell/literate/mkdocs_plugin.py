@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import time
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -61,7 +60,7 @@ def reference_markdown(module: str, page: Page | None) -> str:
     return "\n".join(lines)
 
 
-def claims_markdown(results: dict, build_seconds: float) -> str:
+def claims_markdown(results: dict) -> str:
     """The site-wide Claims page: every claim, its numbers and whether it held."""
     rows = []
     total = held = 0
@@ -212,7 +211,6 @@ class NutshellPlugin(BasePlugin[_Options]):
         self.used = usages(pages)
         self.titles = {p.name: nav_label(p) for p in pages}
         self.results = {}
-        started = time.perf_counter()
         if self.config.execute:
             futures = run_pages(pages)
             for page in pages:
@@ -230,7 +228,7 @@ class NutshellPlugin(BasePlugin[_Options]):
             notebook = to_notebook(page, result)
             files.append(File.generated(config, f"{page.name}.ipynb", content=notebook))
             files.append(File.generated(config, f"{page.name}.py", abs_src_path=str(page.py)))
-        content = claims_markdown(self.results, time.perf_counter() - started)
+        content = claims_markdown(self.results)
         files.append(File.generated(config, self.config.claims_page, content=content))
         for uri, (module, page) in self._reference_pages().items():
             if files.get_file_from_path(uri) is None:

@@ -65,10 +65,6 @@ class Cell:
         """1-based line of the cell's first source line."""
         return self.fence_line + 1
 
-    @property
-    def is_demo(self) -> bool:
-        return self.metadata.get("active") == "ipynb"
-
 
 def locate_cells(text: str, sources: list[tuple[str, dict]]) -> list[Cell]:
     """Find each code cell's fence in ``text`` (in order), so errors can name lines."""

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import html
 import json
-import re
 
 from .pages import FENCE_OPTIONS, PAGE_FMT, locate_cells, read_notebook
-
-_FENCE = re.compile(r"^```python\b(.*)$")
 
 
 def _fence_open(metadata: dict) -> str:

@@ -97,7 +97,6 @@ def _save_figures(out: Path, cell_index: int, events: list) -> None:
         fig = plt.figure(num)
         name = f"cell{cell_index:02d}-{k}.png"
         fig.savefig(out / name, dpi=110, bbox_inches="tight", facecolor=fig.get_facecolor())
-        w, h = fig.get_size_inches()
         events.append({"type": "figure", "file": name, "title": _figure_title(fig)})
         plt.close(fig)
 
