@@ -33,6 +33,7 @@
 # %%
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 from collections.abc import Callable
@@ -43,9 +44,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nutshell import checkpoint
+from nutshell import checkpoint, distributed
 from nutshell.data import Dataset, generator
-from nutshell.device import resolve
 
 
 def accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
@@ -72,7 +72,11 @@ def accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
 # - **divergence**: a loss that becomes NaN or infinite stops the run with an error naming the
 #   step, instead of silently training on garbage;
 # - **checkpoints**: written atomically after each epoch and loaded with `weights_only=True`; a
-#   run interrupted at any epoch and started again resumes exactly where it stopped.
+#   run interrupted at any epoch and started again resumes exactly where it stopped;
+# - **processes**: started under `torchrun`, the same call trains data-parallel on several
+#   processes or GPUs, and ends where one process would have ([data parallelism](data_parallel.md));
+# - **precision**: `precision="bf16"` runs the forward pass under bfloat16 autocast (mixed
+#   precision), for GPUs whose bf16 arithmetic is much faster than fp32.
 #
 
 
@@ -97,17 +101,48 @@ class History:
         return cls(**data)
 
 
-def _check_fit_args(epochs, batch_size, x, y, max_steps) -> None:
+def _check_fit_args(epochs, batch_size, x, y, max_steps, precision) -> None:
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
     if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 1):
         raise ValueError(f"max_steps must be None or an int >= 1, got {max_steps!r}")
+    if precision not in PRECISIONS:
+        raise ValueError(
+            f"precision must be one of {', '.join(map(repr, PRECISIONS))}, got {precision!r} "
+            "(fp16 needs loss scaling, which fit does not do; bf16 does not)"
+        )
     if len(x) != len(y):
         raise ValueError(f"train inputs and labels differ in length: {len(x)} vs {len(y)}")
     if len(x) == 0:
         raise ValueError("train is empty")
+
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def autocast(device: torch.device, precision: str = "fp32"):
+    """The context a forward pass runs in: bf16 autocast, or nothing for fp32."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ValueError(f"precision='bf16' needs a GPU with bfloat16; {device} has none")
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+def _sums(model, x, y, loss_fn, batch_size, precision="fp32") -> tuple[float, int, int]:
+    """(summed loss, correct predictions, examples) of ``model`` on ``(x, y)``."""
+    total, correct = 0.0, 0
+    classify = not torch.is_floating_point(y)
+    with torch.no_grad(), autocast(x.device, precision):
+        for i in range(0, len(x), batch_size):
+            out = model(x[i : i + batch_size])
+            yb = y[i : i + batch_size]
+            total += loss_fn(out, yb).float().item() * len(yb)
+            if classify:
+                correct += (out.argmax(dim=1) == yb).sum().item()
+    return total, correct, len(x)
 
 
 def evaluate(
@@ -123,17 +158,9 @@ def evaluate(
     x, y = data
     was_training = model.training
     model.eval()
-    total, correct = 0.0, 0
-    classify = not torch.is_floating_point(y)
-    with torch.no_grad():
-        for i in range(0, len(x), batch_size):
-            out = model(x[i : i + batch_size])
-            yb = y[i : i + batch_size]
-            total += loss_fn(out, yb).item() * len(yb)
-            if classify:
-                correct += (out.argmax(dim=1) == yb).sum().item()
+    total, correct, n = _sums(model, x, y, loss_fn, batch_size)
     model.train(was_training)
-    return total / len(x), (correct / len(x) if classify else None)
+    return total / n, (correct / n if not torch.is_floating_point(y) else None)
 
 
 def fit(
@@ -153,8 +180,14 @@ def fit(
     callback: Callable[[int, nn.Module, float], bool | None] | None = None,
     checkpoint_path: str | Path | None = None,
     progress: bool | None = None,
+    precision: str = "fp32",
 ) -> History:
     """Train ``model`` with minibatch gradient steps; the one loop every page uses.
+
+    Started under ``torchrun`` with several processes, the same call trains data-parallel
+    (see [`nutshell.distributed`][nutshell.distributed]): each rank computes the gradient of
+    its slice of every batch, `DistributedDataParallel` averages them, and the run equals
+    one process training on the same global batches.
 
     Args:
         model: the network; moved to ``device``.
@@ -165,20 +198,24 @@ def fit(
             default ``torch.optim.SGD(params, lr=lr)``.
         lr: learning rate of the default optimiser.
         loss_fn: ``loss_fn(outputs, labels)`` returning the mean loss of a batch.
-        batch_size: examples per step (the last batch of an epoch may be smaller).
+        batch_size: examples per step, over all processes together (the last batch of an
+            epoch may be smaller).
         test: data evaluated after each epoch.
         scheduler: a factory ``optimizer -> LR scheduler``, stepped once per epoch.
-        device: where to train (default [`default_device`][nutshell.device.default_device]).
-        seed: seeds the shuffles and the global generator.
+        device: where to train (default [`default_device`][nutshell.device.default_device];
+            under ``torchrun``, ``cuda`` means each process's own GPU).
+        seed: seeds the shuffles and the global generator (plus the rank, under ``torchrun``).
         max_steps: stop after this many steps in all.
         callback: called as ``callback(step, model, loss)`` after every step; returning
-            ``True`` stops training.
-        checkpoint_path: save a checkpoint there after each epoch, and resume from it if it
-            exists.
-        progress: show a progress bar (default: only in an interactive terminal).
+            ``True`` stops training (on every rank, if one of them asks).
+        checkpoint_path: save a checkpoint there after each epoch (rank 0 only), and resume
+            from it if it exists (every rank reads it).
+        progress: show a progress bar (default: only in an interactive terminal, on rank 0).
+        precision: ``"fp32"`` (default) or ``"bf16"``, mixed precision: the forward pass and
+            the loss run under bfloat16 autocast, the weights and their updates stay fp32.
 
     Returns:
-        The run's [`History`][nutshell.training.loop.History].
+        The run's [`History`][nutshell.training.loop.History] (the same on every rank).
 
     Raises:
         ValueError: for an invalid argument (the message names it).
@@ -188,16 +225,22 @@ def fit(
         test = train.test if test is None else test
         train = train.train
     x, y = train
-    _check_fit_args(epochs, batch_size, x, y, max_steps)
-    dev = resolve(device)
+    _check_fit_args(epochs, batch_size, x, y, max_steps, precision)
+    ctx = distributed.setup(device)
+    if batch_size < ctx.world_size:
+        raise ValueError(
+            f"batch_size={batch_size} is the global batch and must be >= the number of "
+            f"processes ({ctx.world_size}), so that every process gets examples"
+        )
+    dev = ctx.device
     model.to(dev)
     x, y = x.to(dev), y.to(dev)
     if test is not None:
-        test = (test[0].to(dev), test[1].to(dev))
+        test = (ctx.shard(test[0]).to(dev), ctx.shard(test[1]).to(dev))
     opt = (optimizer or (lambda p: torch.optim.SGD(p, lr=lr)))(model.parameters())
     sched = scheduler(opt) if scheduler else None
     history = History()
-    torch.manual_seed(seed)
+    torch.manual_seed(seed + ctx.rank)
 
     if checkpoint_path is not None and Path(checkpoint_path).exists():
         state = checkpoint.load(checkpoint_path, map_location=dev)
@@ -206,11 +249,20 @@ def fit(
         if sched is not None and state.get("scheduler") is not None:
             sched.load_state_dict(state["scheduler"])
         history = History.from_dict(state["history"])
-        torch.set_rng_state(state["rng"])
-        if dev.type == "cuda" and state.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state(state["cuda_rng"], dev)
+        rngs, cuda_rngs = _rank_states(state, ctx.world_size)
+        if rngs is not None:
+            torch.set_rng_state(rngs[ctx.rank].cpu())
+        if dev.type == "cuda" and cuda_rngs is not None and cuda_rngs[ctx.rank] is not None:
+            torch.cuda.set_rng_state(cuda_rngs[ctx.rank].cpu(), dev)
 
-    show = sys.stderr.isatty() if progress is None else progress
+    # Under torchrun, DDP averages the ranks' gradients during backward (an all-reduce).
+    net = model
+    if ctx.distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+
+    show = (sys.stderr.isatty() if progress is None else progress) and ctx.is_main
     bar = None
     if show:
         from tqdm.auto import tqdm
@@ -219,63 +271,113 @@ def fit(
     classify = not torch.is_floating_point(y)
     stop = max_steps is not None and history.steps >= max_steps
     model.train()
-    for epoch in range(history.epochs, epochs):
-        if stop:
-            break
-        order = torch.randperm(len(x), generator=generator(seed * 100_003 + epoch)).to(dev)
-        total, correct, seen = 0.0, 0, 0
-        for start in range(0, len(x), batch_size):
-            idx = order[start : start + batch_size]
-            xb, yb = x[idx], y[idx]
-            # forward: L = mean loss of the batch; backward: dL/dtheta; step: the optimiser
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            value = loss.item()
-            if not math.isfinite(value):
-                raise FloatingPointError(
-                    f"the loss became {value} at step {history.steps + 1} (epoch {epoch + 1}, "
-                    f"batch {start // batch_size + 1}); try a smaller learning rate"
-                )
-            history.steps += 1
-            history.step_loss.append(value)
-            total += value * len(idx)
-            seen += len(idx)
-            if classify:
-                correct += (out.argmax(dim=1) == yb).sum().item()
-            if callback is not None and callback(history.steps, model, value):
-                stop = True
-            if max_steps is not None and history.steps >= max_steps:
-                stop = True
+    step = (history.epochs, 0)
+    try:
+        for epoch in range(history.epochs, epochs):
             if stop:
                 break
-        if sched is not None:
-            sched.step()
-        history.loss.append(total / seen)
-        history.accuracy.append(correct / seen if classify else math.nan)
-        if test is not None:
-            test_loss, test_acc = evaluate(model, test, loss_fn)
-            history.test_loss.append(test_loss)
-            history.test_accuracy.append(math.nan if test_acc is None else test_acc)
-        history.epochs = epoch + 1
-        if checkpoint_path is not None:
-            state = {
-                "model": model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict() if sched is not None else None,
-                "history": history.to_dict(),
-                "rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state(dev) if dev.type == "cuda" else None,
-            }
-            checkpoint.save(state, checkpoint_path)
+            order = torch.randperm(len(x), generator=generator(seed * 100_003 + epoch)).to(dev)
+            total, correct, seen = 0.0, 0, 0
+            for start in range(0, len(x), batch_size):
+                step = (epoch, start // batch_size)
+                batch = order[start : start + batch_size]
+                idx = ctx.shard(batch)  # all of it, or this rank's slice
+                xb, yb = x[idx], y[idx]
+                # forward: L = mean loss of the batch; backward: dL/dtheta; step: the optimiser
+                with autocast(dev, precision):
+                    out = net(xb)
+                    loss = loss_fn(out, yb) if len(idx) else out.sum() * 0.0
+                # DDP averages the ranks' gradients; weighting each rank's mean by its share
+                # of the batch makes that average the gradient of the whole batch's mean loss.
+                scale = len(idx) * ctx.world_size / len(batch)
+                opt.zero_grad(set_to_none=True)
+                (loss * scale if scale != 1 else loss).backward()
+                opt.step()
+                hits = (out.argmax(dim=1) == yb).sum().item() if classify and len(idx) else 0
+                batch_sum, hits = ctx.sum([loss.detach().float().item() * len(idx), hits])
+                value = batch_sum / len(batch)
+                if not math.isfinite(value):
+                    raise FloatingPointError(
+                        f"the loss became {value} at step {history.steps + 1} (epoch "
+                        f"{epoch + 1}, batch {start // batch_size + 1}); try a smaller learning rate"
+                    )
+                history.steps += 1
+                history.step_loss.append(value)
+                total += batch_sum
+                seen += len(batch)
+                correct += int(hits)
+                if callback is not None:
+                    stop = ctx.any(bool(callback(history.steps, model, value)))
+                if max_steps is not None and history.steps >= max_steps:
+                    stop = True
+                if stop:
+                    break
+            if sched is not None:
+                sched.step()
+            history.loss.append(total / seen)
+            history.accuracy.append(correct / seen if classify else math.nan)
+            if test is not None:
+                model.eval()
+                sums = _sums(model, test[0], test[1], loss_fn, 1024, precision)
+                model.train()
+                test_sum, test_correct, n = ctx.sum(sums)
+                history.test_loss.append(test_sum / n)
+                history.test_accuracy.append(
+                    math.nan if torch.is_floating_point(test[1]) else test_correct / n
+                )
+            history.epochs = epoch + 1
+            if checkpoint_path is not None:
+                _save(checkpoint_path, ctx, model, opt, sched, history)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{history.loss[-1]:.4f}")
+    except BaseException as exc:
+        if ctx.distributed:  # one line that names the rank; torchrun then stops the others
+            print(
+                f"nutshell: rank {ctx.rank} of {ctx.world_size} failed in epoch {step[0] + 1}, "
+                f"batch {step[1] + 1}: {type(exc).__name__}: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
+        raise
+    finally:
         if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{history.loss[-1]:.4f}")
-    if bar is not None:
-        bar.close()
+            bar.close()
     return history
+
+
+def _save(path, ctx, model, opt, sched, history) -> None:
+    """Rank 0 writes the checkpoint (with every rank's random state); the others wait."""
+    rng = torch.get_rng_state()
+    cuda_rng = torch.cuda.get_rng_state(ctx.device) if ctx.device.type == "cuda" else None
+    rngs = ctx.gather((rng, cuda_rng))
+    if ctx.is_main:
+        state = {
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict() if sched is not None else None,
+            "history": history.to_dict(),
+            "rng": rng,
+            "cuda_rng": cuda_rng,
+            "rngs": [r for r, _ in rngs],
+            "cuda_rngs": [c for _, c in rngs] if cuda_rng is not None else None,
+        }
+        checkpoint.save(state, path)
+    ctx.barrier()
+
+
+def _rank_states(state: dict, world_size: int):
+    """Per-rank random states saved by a run with this many processes, else rank 0's only.
+
+    Resuming with a different number of processes continues the same global batches, but
+    dropout draws different masks than the uninterrupted run would have.
+    """
+    rngs = state.get("rngs")
+    if rngs is not None and len(rngs) == world_size:
+        return rngs, state.get("cuda_rngs")
+    if world_size == 1:
+        return [state["rng"]], [state.get("cuda_rng")]
+    return None, None
 
 
 # %% [markdown]

@@ -1,0 +1,125 @@
+"""One training job, run as one process or as several under ``torchrun``.
+
+The [data-parallel page](../training/data_parallel.md) and the tests start this module with
+[`launch`][nutshell.distributed.launch] and compare what it trained with a single process:
+
+    python -m torch.distributed.run --nproc_per_node 2 -m nutshell.bench.data_parallel --out run
+
+It trains a multi-layer perceptron on scikit-learn's handwritten digits with
+[`fit`][nutshell.training.loop.fit], unchanged: `fit` notices ``torchrun`` by itself. Rank 0
+writes ``params.pt`` (the trained weights) and ``result.json`` (history, seconds, processes)
+into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from nutshell import distributed
+from nutshell.data import digits
+from nutshell.training.loop import History, fit
+
+
+def mlp(hidden: int = 64, depth: int = 1, seed: int = 0) -> nn.Sequential:
+    """``64 -> hidden (-> hidden)* -> 10`` with ReLUs, initialised from ``seed``."""
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = []
+    width = 64
+    for _ in range(depth):
+        layers += [nn.Linear(width, hidden), nn.ReLU()]
+        width = hidden
+    return nn.Sequential(*layers, nn.Linear(width, 10))
+
+
+def train(
+    *,
+    epochs: int = 3,
+    batch_size: int = 64,
+    lr: float = 0.05,
+    momentum: float = 0.9,
+    hidden: int = 64,
+    depth: int = 1,
+    examples: int | None = None,
+    device: str = "cpu",
+    checkpoint: str | None = None,
+    crash_rank: int | None = None,
+    crash_step: int | None = None,
+    precision: str = "fp32",
+) -> tuple[nn.Module, History, float]:
+    """Train the job here (one process, or this rank of a torchrun); (model, history, s).
+
+    ``crash_rank``/``crash_step`` make that rank raise at that step, to test failures.
+    """
+    data = digits(device="cpu")
+    x, y = data.x_train, data.y_train
+    if examples is not None:
+        x, y = x[:examples], y[:examples]
+    model = mlp(hidden, depth)
+    ctx = distributed.setup(device)
+
+    def crash(step, model, loss):
+        if step == crash_step and ctx.rank == crash_rank:
+            raise RuntimeError(f"simulated crash at step {step}")
+
+    ctx.barrier()  # time the training, not the start-up of the processes
+    started = time.perf_counter()
+    history = fit(
+        model,
+        (x, y),
+        test=(data.x_test, data.y_test),
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=lambda p: torch.optim.SGD(p, lr=lr, momentum=momentum),
+        device=device,
+        checkpoint_path=checkpoint,
+        callback=crash if crash_rank is not None else None,
+        precision=precision,
+        progress=False,
+    )
+    ctx.barrier()
+    return model, history, time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="folder for params.pt and result.json")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--momentum", type=float, default=0.9)
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--depth", type=int, default=1)
+    parser.add_argument("--examples", type=int, default=None)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--crash-rank", type=int, default=None)
+    parser.add_argument("--crash-step", type=int, default=None)
+    parser.add_argument("--precision", default="fp32")
+    args = parser.parse_args(argv)
+    options = {k: v for k, v in vars(args).items() if k != "out"}
+    model, history, seconds = train(**options)
+    ctx = distributed.setup(args.device)
+    if ctx.is_main:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, out / "params.pt")
+        result = {
+            "processes": ctx.world_size,
+            "seconds": seconds,
+            # examples trained per second (a run that resumed did fewer epochs than this counts)
+            "examples_per_second": len(digits(device="cpu").x_train[: args.examples])
+            * args.epochs
+            / seconds,
+            "history": history.to_dict(),
+        }
+        (out / "result.json").write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
