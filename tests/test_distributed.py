@@ -34,8 +34,11 @@ def _args(out, **options) -> list[str]:
 
 
 def _load(folder):
-    params = torch.load(folder / "params.pt", weights_only=True)
-    return params, json.loads((folder / "result.json").read_text())
+    """(trained parameters, result) of a one-batch-size run of the job."""
+    params = torch.load(folder / f"params-{OPTIONS['batch_size']}.pt", weights_only=True)
+    result = json.loads((folder / "result.json").read_text())
+    (run,) = result["runs"]
+    return params, {**result, **run}
 
 
 def _max_difference(a: dict, b: dict) -> float:

@@ -7,14 +7,15 @@ The [data-parallel page](../training/data_parallel.md) and the tests start this 
 
 It trains a multi-layer perceptron on scikit-learn's handwritten digits with
 [`fit`][nutshell.training.loop.fit], unchanged: `fit` notices ``torchrun`` by itself. Rank 0
-writes ``params.pt`` (the trained weights) and ``result.json`` (history, seconds, processes)
-into ``--out``.
+writes ``params-<batch size>.pt`` (the trained weights) and ``result.json`` (histories,
+speeds, processes) into ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 
@@ -52,7 +53,9 @@ def train(
     crash_step: int | None = None,
     precision: str = "fp32",
 ) -> tuple[nn.Module, History, float]:
-    """Train the job here (one process, or this rank of a torchrun); (model, history, s).
+    """Train the job here (one process, or this rank of a torchrun).
+
+    Returns the trained model, its history and the examples per second after the first epoch.
 
     ``crash_rank``/``crash_step`` make that rank raise at that step, to test failures.
     """
@@ -63,12 +66,15 @@ def train(
     model = mlp(hidden, depth)
     ctx = distributed.setup(device)
 
+    marks: list[float] = []  # when each training step began, on this rank
+    model.register_forward_pre_hook(
+        lambda m, i: marks.append(time.perf_counter()) if m.training else None
+    )
+
     def crash(step, model, loss):
         if step == crash_step and ctx.rank == crash_rank:
             raise RuntimeError(f"simulated crash at step {step}")
 
-    ctx.barrier()  # time the training, not the start-up of the processes
-    started = time.perf_counter()
     history = fit(
         model,
         (x, y),
@@ -82,15 +88,29 @@ def train(
         precision=precision,
         progress=False,
     )
-    ctx.barrier()
-    return model, history, time.perf_counter() - started
+    return model, history, _throughput(marks, batch_size, len(x))
+
+
+def _throughput(marks: list[float], batch_size: int, n: int) -> float:
+    """Examples per second after the first epoch (which pays one-off start-up costs).
+
+    ``marks`` are the start times of the steps; the steps between the second epoch's first and
+    the run's last are counted as full batches, which is exact when ``batch_size`` divides the
+    training set.
+    """
+    per_epoch = -(-n // batch_size)
+    if len(marks) <= per_epoch + 1:
+        return math.nan
+    return (len(marks) - 1 - per_epoch) * batch_size / (marks[-1] - marks[per_epoch])
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="folder for params.pt and result.json")
+    parser.add_argument("--out", required=True, help="folder for the results (rank 0 writes)")
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--batch-size", type=int, nargs="+", default=[64], help="one run per global batch size"
+    )
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--hidden", type=int, default=64)
@@ -102,22 +122,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--crash-step", type=int, default=None)
     parser.add_argument("--precision", default="fp32")
     args = parser.parse_args(argv)
-    options = {k: v for k, v in vars(args).items() if k != "out"}
-    model, history, seconds = train(**options)
-    ctx = distributed.setup(args.device)
+    options = {k: v for k, v in vars(args).items() if k not in ("out", "batch_size")}
+    out = Path(args.out)
+    runs = []
+    for batch_size in args.batch_size:
+        model, history, speed = train(batch_size=batch_size, **options)
+        ctx = distributed.setup(args.device)
+        if ctx.is_main:
+            out.mkdir(parents=True, exist_ok=True)
+            params = {k: v.cpu() for k, v in model.state_dict().items()}
+            torch.save(params, out / f"params-{batch_size}.pt")
+            runs.append(
+                {
+                    "batch_size": batch_size,
+                    "examples_per_second": speed,
+                    "history": history.to_dict(),
+                }
+            )
     if ctx.is_main:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, out / "params.pt")
-        result = {
-            "processes": ctx.world_size,
-            "seconds": seconds,
-            # examples trained per second (a run that resumed did fewer epochs than this counts)
-            "examples_per_second": len(digits(device="cpu").x_train[: args.examples])
-            * args.epochs
-            / seconds,
-            "history": history.to_dict(),
-        }
+        result = {"processes": ctx.world_size, "device": str(ctx.device), "runs": runs}
         (out / "result.json").write_text(json.dumps(result))
 
 
