@@ -12,7 +12,7 @@ export OMP_NUM_THREADS ?= 1
 export MPLBACKEND ?= Agg
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build test check lint sync fmt clean browser-deps
+.PHONY: serve build test check lint sync fmt clean browser-deps verify-gpu
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ fmt: $(VENV)/.installed
 	$(PY) -m nutshell sync --from md
 	$(VENV)/bin/ruff format src tests conftest.py
 	$(PY) -m nutshell sync --from py
+
+# On a GPU machine: every page and the test suite on CUDA, reported as a page of the site.
+verify-gpu: $(VENV)/.installed
+	NUTSHELL_DEVICE=cuda $(PY) -m nutshell verify --tests --title "Verified on GPU" \
+	  --out docs/about/verified-gpu.md
 
 clean:
 	rm -rf site .nutshell-cache nutshell-figures

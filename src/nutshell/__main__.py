@@ -99,8 +99,15 @@ def _list(args) -> int:
 def _verify(args) -> int:
     from nutshell.literate.report import verify
 
-    text, ok = verify(jobs=args.jobs, title=args.title)
+    prefix = ""
     if args.out:
+        docs = (Path.cwd() / "docs").resolve()
+        here = Path(args.out).resolve().parent
+        if here.is_relative_to(docs):
+            prefix = "../" * len(here.relative_to(docs).parts)
+    text, ok = verify(jobs=args.jobs, title=args.title, link_prefix=prefix, tests=args.tests)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"report written to {args.out}")
     print(text)
@@ -128,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="write the Markdown report there")
     p.add_argument("--jobs", type=int, default=None, help="pages at once (default: cores)")
     p.add_argument("--title", default="Verified on this machine")
+    p.add_argument("--tests", action="store_true", help="also run `pytest tests` alongside")
     args = parser.parse_args(argv)
     return {"check": _check, "sync": _sync, "run": _run, "list": _list, "verify": _verify}[
         args.command

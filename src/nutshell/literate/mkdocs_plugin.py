@@ -194,6 +194,20 @@ class NutshellPlugin(BasePlugin[_Options]):
             if (self.root / "docs" / section / "index.md").exists():
                 items.append({"Overview": f"{section}/index.md"})
             items += [{nav_label(p): f"{p.name}.md"} for p in groups[section]]
+            # plain Markdown pages of the section (no code, no module), e.g. reports
+            paired = {f"{p.name}.md" for p in groups[section]}
+            for md in sorted((self.root / "docs" / section).glob("*.md")):
+                uri = f"{section}/{md.name}"
+                if md.stem != "index" and uri not in paired:
+                    title = next(
+                        (
+                            ln[2:].strip()
+                            for ln in md.read_text().splitlines()
+                            if ln.startswith("# ")
+                        ),
+                        md.stem,
+                    )
+                    items.append({title.split(":")[0]: uri})
             nav.append({titles.get(section, section.title()): items})
         nav.append({"Claims": self.config.claims_page})
         refs = (
