@@ -14,18 +14,22 @@ def pytest_configure(config):
 
 class _CudaLog:
     def __init__(self, path):
-        self.path, self.used = path, []
+        self.path, self.used, self.before = path, [], 0
 
-    def pytest_runtest_call(self, item):
+    @staticmethod
+    def _allocations() -> int:
+        """CUDA allocations so far in this process (0 before CUDA is first used)."""
         import torch
 
-        if torch.cuda.is_available():
-            torch.cuda.reset_peak_memory_stats()
+        if not torch.cuda.is_initialized():
+            return 0
+        return torch.cuda.memory_stats().get("allocation.all.allocated", 0)
+
+    def pytest_runtest_setup(self, item):
+        self.before = self._allocations()
 
     def pytest_runtest_teardown(self, item):
-        import torch
-
-        if torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0:
+        if self._allocations() > self.before:
             self.used.append(item.nodeid)
 
     def pytest_sessionfinish(self, session):

@@ -133,8 +133,8 @@ def setup(device: str | torch.device | None = None) -> Context:
                 f"start at most {count} processes per node, or train on device='cpu' (gloo)"
             )
         dev = torch.device("cuda", local)
-    if dev.type == "cuda":
-        torch.cuda.set_device(dev)
+    if dev.type == "cuda" and dev.index is not None:
+        torch.cuda.set_device(dev)  # NCCL and all_gather_object use the current device
     if world > 1 and not dist.is_initialized():
         if not dist.is_available():
             raise ValueError("WORLD_SIZE > 1, but this build of torch has no torch.distributed")
