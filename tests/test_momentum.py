@@ -360,3 +360,20 @@ def test_matches_torch_on_cuda(cls):
     run(opt, ours, 200)
     run(torch_opt, ref, 200)
     assert_same(ours, ref, torch.float64)
+
+
+@pytest.mark.parametrize("cls", [Momentum, Nesterov])
+@pytest.mark.parametrize("foreach", [False, True])
+def test_gradients_are_left_untouched(cls, foreach):
+    # torch.optim.SGD's foreach Nesterov adds the momentum into p.grad in place; ours never
+    # writes to p.grad, so a gradient reused for several steps stays what autograd computed
+    gen = torch.Generator().manual_seed(0)
+    p = torch.randn(50, generator=gen).requires_grad_()
+    g = torch.randn(50, generator=gen)
+    p.grad = g.clone()
+    opt = cls([p], lr=1e-3, momentum=0.9, foreach=foreach)
+    before = p.detach().clone()
+    for _ in range(5):
+        opt.step()
+    assert torch.equal(p.grad, g)
+    assert not torch.equal(p.detach(), before)

@@ -89,6 +89,11 @@ def run(width: int = 2048, repeats: int = 15, warmup: int = 3, device=None) -> l
         times: dict[str, list[float]] = {"ours": [], "torch": []}
         for i in range(warmup + repeats):
             for key in ("ours", "torch") if i % 2 else ("torch", "ours"):
+                # fresh gradients before every step, as in training: torch.optim's foreach
+                # Nesterov adds the momentum into p.grad in place, so reused gradients would
+                # grow on its side only (and the two runs would part)
+                for p, g in zip(params[key], grads):
+                    p.grad.copy_(g)
                 _sync(dev)
                 start = time.perf_counter()
                 opts[key].step()
