@@ -392,3 +392,32 @@ def test_sync_is_idempotent_and_skips_pairs_that_agree(tmp_path):
     assert pairing.sync(root, "md") == ["src/nutshell/training/good.py"]
     assert "return 4 * x" in py.read_text()
     assert pairing.sync(root, "md") == []
+
+
+def test_exclusive_pages_run_alone_after_the_others(monkeypatch):
+    from types import SimpleNamespace
+
+    spans = {}
+
+    def fake_run(page, use_cache=True, timeout=None):
+        start = time.perf_counter()
+        time.sleep(0.2)
+        spans[page.name] = (start, time.perf_counter())
+        return page.name
+
+    monkeypatch.setattr(runner, "run_page", fake_run)
+    pages = [
+        SimpleNamespace(name="a/timing", options={"exclusive": True}),
+        SimpleNamespace(name="b/one", options={}),
+        SimpleNamespace(name="b/two", options={}),
+        SimpleNamespace(name="c/launch", options={"exclusive": True}),
+    ]
+    futures = runner.run_pages(pages, jobs=4)
+    assert {name: f.result() for name, f in futures.items()} == {p.name: p.name for p in pages}
+    shared_end = max(spans["b/one"][1], spans["b/two"][1])
+    # the two ordinary pages overlapped; each exclusive page started after both ended
+    assert spans["b/two"][0] < spans["b/one"][1] and spans["b/one"][0] < spans["b/two"][1]
+    for name in ("a/timing", "c/launch"):
+        assert spans[name][0] >= shared_end
+    first, second = sorted([spans["a/timing"], spans["c/launch"]])
+    assert second[0] >= first[1]  # and not at the same time as each other

@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   nutshell:
+#     exclusive: true
+# ---
+
 # %% [markdown]
 # # Performance: the from-scratch code against PyTorch's
 #

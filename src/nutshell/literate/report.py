@@ -127,8 +127,9 @@ def verify(
         f"# {title}",
         "",
         f"Every page executed afresh (no cache) on {time.strftime('%Y-%m-%d')}, "
-        f"on {', '.join(sorted(devices))}, host `{platform.node() or '?'}`, in {pages_done:.0f} s "
-        f"wall-clock with pages in parallel. Library versions: {versions}.",
+        f"on {', '.join(sorted(devices))}, host `{platform.node() or '?'}` ({os.cpu_count()} CPU "
+        f"cores), in {pages_done:.0f} s wall-clock with pages in parallel. Library versions: "
+        f"{versions}. Command: `python -m nutshell {' '.join(sys.argv[1:]) or 'verify'}`.",
         "",
         "| page | device | seconds | claims held | status |",
         "|---|---|---|---|---|",

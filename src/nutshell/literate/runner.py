@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -235,8 +235,25 @@ def jobs_default() -> int:
 
 
 def run_pages(pages: list[Page], use_cache: bool = True, jobs: int | None = None):
-    """Run ``pages`` in parallel; returns an executor-backed dict of futures by page name."""
+    """Run ``pages`` in parallel; returns an executor-backed dict of futures by page name.
+
+    Pages whose front matter sets ``jupyter.nutshell.exclusive: true`` (those that measure
+    speed, or start processes of their own) run afterwards, one at a time, once every other
+    page has finished.
+    """
     pool = ThreadPoolExecutor(max_workers=jobs or jobs_default())
-    futures = {p.name: pool.submit(run_page, p, use_cache) for p in pages}
+    shared = [p for p in pages if not p.options.get("exclusive")]
+    futures = {p.name: pool.submit(run_page, p, use_cache) for p in shared}
+    others = list(futures.values())
+
+    def alone(page: Page) -> Result:
+        wait(others)
+        return run_page(page, use_cache)
+
+    solo = ThreadPoolExecutor(max_workers=1)
+    for page in pages:
+        if page.options.get("exclusive"):
+            futures[page.name] = solo.submit(alone, page)
     pool.shutdown(wait=False)
+    solo.shutdown(wait=False)
     return futures

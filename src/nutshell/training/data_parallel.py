@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   nutshell:
+#     exclusive: true
+# ---
+
 # %% [markdown]
 # # Data parallelism: one training loop on many workers
 #
@@ -323,8 +329,9 @@ def ring_all_reduce(vectors: list[torch.Tensor]) -> tuple[list[torch.Tensor], in
 # 2-core machines that build this site, the test suite and other pages compete for the same two
 # cores while this page runs, so its numbers are a floor. GPUs change the balance in both
 # directions: the arithmetic gets much faster, and NCCL moves gradients between GPUs over NVLink
-# at hundreds of GB/s; the [Verified on GPU](../about/verified-gpu.md) report gives this page's
-# numbers on a GPU machine's cores.
+# at hundreds of GB/s. On the 16-core machine of the [Verified on GPU](../about/verified-gpu.md)
+# report this page ran with 1, 2 and 4 processes, and its claims held there too; a run on several
+# GPUs with NCCL has not been measured for this site.
 #
 # ## What to take away
 #
