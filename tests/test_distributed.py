@@ -78,6 +78,18 @@ def test_two_processes_train_what_one_process_trains(single, uninterrupted):
     assert dist_history["step_loss"] == pytest.approx(history.step_loss, abs=1e-5)
 
 
+def test_a_last_batch_smaller_than_the_processes_leaves_a_rank_empty_and_still_agrees(tmp_path):
+    # 127 examples in batches of 63: the last batch has 1 example, so rank 1 gets none
+    options = {**OPTIONS, "epochs": 2, "examples": 127}
+    model, history, _ = train(**options)
+    launch(JOB, _args(tmp_path, **options), nproc=2, timeout=TIMEOUT)
+    params = torch.load(tmp_path / "params-63.pt", weights_only=True)
+    result = json.loads((tmp_path / "result.json").read_text())["runs"][0]["history"]
+    assert history.steps == result["steps"] == 2 * 3
+    assert _max_difference(model.state_dict(), params) < 1e-5
+    assert result["step_loss"] == pytest.approx(history.step_loss, abs=1e-5)
+
+
 def test_only_rank_zero_writes_one_checkpoint(uninterrupted):
     _, ckpt = uninterrupted
     assert sorted(os.listdir(ckpt)) == ["run.pt"]  # no second copy, no leftover temporary file

@@ -5,7 +5,7 @@ The [data-parallel page](../training/data_parallel.md) and the tests start this 
 
     python -m torch.distributed.run --nproc_per_node 2 -m nutshell.bench.data_parallel --out run
 
-It trains a multi-layer perceptron on scikit-learn's handwritten digits with
+It trains the [GPU-era page](../history/gpu_era.md)'s perceptron on scikit-learn's handwritten digits with
 [`fit`][nutshell.training.loop.fit], unchanged: `fit` notices ``torchrun`` by itself. Rank 0
 writes ``params-<batch size>.pt`` (the trained weights) and ``result.json`` (histories,
 speeds, processes) into ``--out``.
@@ -24,18 +24,8 @@ from torch import nn
 
 from nutshell import distributed
 from nutshell.data import digits
+from nutshell.history.gpu_era import mlp
 from nutshell.training.loop import History, fit
-
-
-def mlp(hidden: int = 64, depth: int = 1, seed: int = 0) -> nn.Sequential:
-    """``64 -> hidden (-> hidden)* -> 10`` with ReLUs, initialised from ``seed``."""
-    torch.manual_seed(seed)
-    layers: list[nn.Module] = []
-    width = 64
-    for _ in range(depth):
-        layers += [nn.Linear(width, hidden), nn.ReLU()]
-        width = hidden
-    return nn.Sequential(*layers, nn.Linear(width, 10))
 
 
 def train(
@@ -63,7 +53,7 @@ def train(
     x, y = data.x_train, data.y_train
     if examples is not None:
         x, y = x[:examples], y[:examples]
-    model = mlp(hidden, depth)
+    model = mlp([hidden] * depth, inputs=64)  # the GPU-era page's tanh perceptron
     ctx = distributed.setup(device)
 
     marks: list[float] = []  # when each training step began, on this rank
@@ -122,6 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--crash-step", type=int, default=None)
     parser.add_argument("--precision", default="fp32")
     args = parser.parse_args(argv)
+    if args.checkpoint and len(args.batch_size) > 1:
+        parser.error("--checkpoint takes one --batch-size (each run would resume the last)")
     options = {k: v for k, v in vars(args).items() if k not in ("out", "batch_size")}
     out = Path(args.out)
     runs = []

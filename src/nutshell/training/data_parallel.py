@@ -196,10 +196,10 @@ def ring_all_reduce(vectors: list[torch.Tensor]) -> tuple[list[torch.Tensor], in
 # )
 # bound = {w: 2 * (w - 1) / w * n for w in traffic}
 # claim(
-#     "a ring all-reduce sends at most 2(W-1)/W gradients per worker: under 2, however many workers",
+#     "a ring all-reduce sends 2(W-1)/W gradients per worker: under 2, however many workers",
 #     measured=", ".join(f"W={w}: {traffic[w] / n:.3f}" for w in traffic),
 #     expected="2(W-1)/W, rounded up to whole chunks",
-#     holds=all(bound[w] <= traffic[w] <= bound[w] + 2 * (w - 1) for w in traffic),
+#     holds=all(bound[w] <= traffic[w] <= bound[w] + 2 * (w - 1) and traffic[w] < 2 * n for w in traffic),
 # )
 
 # %% [markdown]
@@ -235,7 +235,7 @@ def ring_all_reduce(vectors: list[torch.Tensor]) -> tuple[list[torch.Tensor], in
 # Here it runs on CPU processes that talk through gloo on `127.0.0.1`, started with
 # [`launch`][nutshell.distributed.launch], once with 1 process and once with 2 (and 4 when the
 # machine has 4 cores), each time training a 64-512-512-10 perceptron on 1,280 digits for 10
-# epochs at three global batch sizes. The test suite checks more: a checkpoint written by rank 0
+# epochs at three global batch sizes (the tanh perceptron of the [GPU-era page](../history/gpu_era.md)). The test suite checks more: a checkpoint written by rank 0
 # alone, a rank that crashes stopping the whole run with its error, and a resumed run ending where
 # an uninterrupted one does (`tests/test_distributed.py`).
 
